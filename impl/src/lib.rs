@@ -1,0 +1,3 @@
+//! rollcall: a presence server that speaks the deepstream protocol.
+
+pub mod protocol;
