@@ -59,6 +59,12 @@ pub fn invalid_message_data() -> Bytes {
     Bytes::from_static(&INVALID_MESSAGE_DATA)
 }
 
+/// AUTH/ERROR with JSON `data`: an AUTH message the server cannot honour in the connection's
+/// state, such as a second login on a logged-in connection. The socket stays open.
+pub fn error(data: &str) -> Bytes {
+    with_data(AuthAction::Error, data)
+}
+
 /// The client's login request; `auth_json` is the JSON text of its auth parameters.
 pub fn request(auth_json: &str) -> Bytes {
     with_data(AuthAction::Request, auth_json)

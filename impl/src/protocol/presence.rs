@@ -161,9 +161,20 @@ pub fn event(action: PresenceAction, name: &str) -> Bytes {
 /// The real protocol has no correlation id here. An empty list leaves `names` out, which the
 /// client reads as "nobody".
 pub fn query_all_response<S: AsRef<str>>(names: &[S]) -> Bytes {
-    Fields::new(PresenceAction::QueryAllResponse)
-        .with_names(names)
-        .frame()
+    query_all_response_to("", names)
+}
+
+/// [`query_all_response`] echoing the request's correlation id (left out when empty).
+///
+/// The official client sends QUERY_ALL without one, and then the answer is byte for byte the
+/// real server's; a client that does send one can tell concurrent answers apart.
+pub fn query_all_response_to<S: AsRef<str>>(correlation_id: &str, names: &[S]) -> Bytes {
+    Fields {
+        correlation_id,
+        ..Fields::new(PresenceAction::QueryAllResponse)
+    }
+    .with_names(names)
+    .frame()
 }
 
 /// The answer to QUERY: `{action: QUERY_RESPONSE, data, correlationId}`, where `data_json` is
