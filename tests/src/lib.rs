@@ -6,5 +6,6 @@
 //! renders a scenario as text a person can read.
 
 pub mod adapter;
+pub mod raw;
 pub mod schedule;
 pub mod transcript;
