@@ -31,6 +31,21 @@ pub trait SessionTracker {
     fn is_empty(&self) -> bool;
 }
 
+/// A boxed tracker is a tracker, so a test harness can choose one at run time.
+impl<T: SessionTracker + ?Sized> SessionTracker for Box<T> {
+    fn session_started(&mut self, user: &str) -> (UserName, Option<Transition>) {
+        (**self).session_started(user)
+    }
+
+    fn session_ended(&mut self, user: &UserName) -> Option<Transition> {
+        (**self).session_ended(user)
+    }
+
+    fn is_empty(&self) -> bool {
+        (**self).is_empty()
+    }
+}
+
 /// Reference counts of sessions per user: O(1) per login and per close.
 #[derive(Clone, Debug, Default)]
 pub struct Sessions {

@@ -68,6 +68,7 @@ where
     let outbox = Arc::new(Outbox::new(shared.config.limits.outbound_queue_bytes));
     let open = Command::Open {
         conn,
+        peer,
         outbox: outbox.clone(),
     };
     if shared.hub.send(open).await.is_err() {
@@ -89,7 +90,7 @@ where
     outbox.close(reason);
     let reason = outbox.closing_reason().unwrap_or(reason);
     // The core forgets the connection (and may announce a leave) before the socket is gone.
-    let _ = shared.hub.send(Command::Close(conn)).await;
+    let _ = shared.hub.send(Command::Close(conn, reason)).await;
     let user = session.user.take();
     match reason {
         CloseReason::SlowConsumer => {

@@ -11,9 +11,14 @@ use rustc_hash::FxHashMap;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
+use std::net::SocketAddr;
+
 use super::encode;
-use super::outbox::Outbox;
-use crate::core::{ConnId, Core, Input, Limits, Output, Rejection, Reply, Visibility};
+use super::instrument::Instrument;
+use super::outbox::{CloseReason, Outbox};
+use crate::core::{
+    ConnId, Core, Input, Limits, Output, Rejection, Reply, SessionTracker, Visibility,
+};
 
 /// How many commands may wait for the hub before connection tasks are made to wait in turn.
 const QUEUE: usize = 4096;
@@ -27,6 +32,8 @@ pub enum Command {
     Open {
         /// The connection.
         conn: ConnId,
+        /// The client's address.
+        peer: SocketAddr,
         /// Where its frames go.
         outbox: Arc<Outbox>,
     },
@@ -43,18 +50,29 @@ pub enum Command {
     },
     /// A presence request.
     Request(Input),
-    /// The connection is gone.
-    Close(ConnId),
+    /// The connection is gone, for this reason.
+    Close(ConnId, CloseReason),
 }
 
 /// A handle for sending commands to the hub.
 pub type HubSender = mpsc::Sender<Command>;
 
-/// Starts the hub task. It ends when every sender is dropped.
-pub fn spawn(limits: Limits, visibility: Visibility) -> (HubSender, tokio::task::JoinHandle<()>) {
+/// Starts the hub task, deciding transitions with `tracker` and reporting to `instrument`.
+/// It ends when every sender is dropped.
+pub fn spawn<S, I>(
+    limits: Limits,
+    visibility: Visibility,
+    tracker: S,
+    instrument: I,
+) -> (HubSender, tokio::task::JoinHandle<()>)
+where
+    S: SessionTracker + Send + 'static,
+    I: Instrument,
+{
     let (sender, receiver) = mpsc::channel(QUEUE);
     let hub = Hub {
-        core: Core::new(limits, visibility),
+        core: Core::with_tracker(limits, visibility, tracker),
+        instrument,
         outboxes: FxHashMap::default(),
         outputs: Vec::new(),
         slow: Vec::new(),
@@ -62,8 +80,9 @@ pub fn spawn(limits: Limits, visibility: Visibility) -> (HubSender, tokio::task:
     (sender, tokio::spawn(hub.run(receiver)))
 }
 
-struct Hub {
-    core: Core,
+struct Hub<S: SessionTracker, I> {
+    core: Core<S>,
+    instrument: I,
     outboxes: FxHashMap<ConnId, Arc<Outbox>>,
     /// Reused output buffer.
     outputs: Vec<Output>,
@@ -71,7 +90,7 @@ struct Hub {
     slow: Vec<ConnId>,
 }
 
-impl Hub {
+impl<S: SessionTracker, I: Instrument> Hub<S, I> {
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         while let Some(command) = commands.recv().await {
             self.handle(command);
@@ -81,7 +100,8 @@ impl Hub {
 
     fn handle(&mut self, command: Command) {
         match command {
-            Command::Open { conn, outbox } => {
+            Command::Open { conn, peer, outbox } => {
+                self.instrument.opened(conn, peer);
                 self.outboxes.insert(conn, outbox);
                 self.apply(Input::Open(conn), None);
             }
@@ -91,8 +111,7 @@ impl Hub {
                 client_data,
                 done,
             } => {
-                self.core
-                    .handle(Input::Login { conn, user }, &mut self.outputs);
+                self.run_core(Input::Login { conn, user });
                 let result = self.outputs.iter().find_map(|output| match output {
                     Output::Reply {
                         to,
@@ -109,18 +128,31 @@ impl Hub {
                 let _ = done.send(result.unwrap_or(Err(Rejection::NotLoggedIn)));
             }
             Command::Request(input) => self.apply(input, None),
-            Command::Close(conn) => self.close(conn),
+            Command::Close(conn, reason) => {
+                // A slow consumer was already closed by `deliver`; report each close once.
+                if self.outboxes.remove(&conn).is_some() {
+                    self.instrument.closed(conn, reason);
+                }
+                self.apply(Input::Close(conn), None);
+            }
+        }
+    }
+
+    /// Applies one input to the core, leaving its outputs in `self.outputs`.
+    fn run_core(&mut self, input: Input) {
+        if I::OBSERVES_INPUTS {
+            let seen = input.clone();
+            self.core.handle(input, &mut self.outputs);
+            let empty = self.core.is_empty();
+            self.instrument.applied(&seen, &mut self.outputs, empty);
+        } else {
+            self.core.handle(input, &mut self.outputs);
         }
     }
 
     fn apply(&mut self, input: Input, client_data: Option<&str>) {
-        self.core.handle(input, &mut self.outputs);
+        self.run_core(input);
         self.deliver(client_data);
-    }
-
-    fn close(&mut self, conn: ConnId) {
-        self.outboxes.remove(&conn);
-        self.apply(Input::Close(conn), None);
     }
 
     /// Carries out the pending outputs, then disconnects every connection that could not keep
@@ -154,7 +186,8 @@ impl Hub {
                 "disconnecting a slow consumer: its outbound queue overflowed"
             );
             self.outboxes.remove(&conn);
-            self.core.handle(Input::Close(conn), &mut self.outputs);
+            self.instrument.closed(conn, CloseReason::SlowConsumer);
+            self.run_core(Input::Close(conn));
         }
     }
 }
@@ -162,12 +195,15 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::Sessions;
     use crate::protocol::{decode_frame, Incoming, PresenceAction};
 
     async fn open(hub: &HubSender, conn: u64, limit: usize) -> Arc<Outbox> {
         let outbox = Arc::new(Outbox::new(limit));
+        let peer = SocketAddr::from(([127, 0, 0, 1], 1000 + conn as u16));
         hub.send(Command::Open {
             conn: ConnId(conn),
+            peer,
             outbox: outbox.clone(),
         })
         .await
@@ -204,7 +240,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_login_is_answered_and_fanned_out() {
-        let (hub, _task) = spawn(Limits::default(), Visibility::everyone());
+        let (hub, _task) = spawn(
+            Limits::default(),
+            Visibility::everyone(),
+            Sessions::default(),
+            (),
+        );
         let watcher = open(&hub, 1, 1 << 16).await;
         assert_eq!(login(&hub, 1, "homer").await, Ok(()));
         hub.send(Command::Request(Input::SubscribeAll { conn: ConnId(1) }))
@@ -229,7 +270,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_slow_consumer_is_disconnected_and_its_user_leaves() {
-        let (hub, _task) = spawn(Limits::default(), Visibility::everyone());
+        let (hub, _task) = spawn(
+            Limits::default(),
+            Visibility::everyone(),
+            Sessions::default(),
+            (),
+        );
         let slow = open(&hub, 1, 40).await;
         login(&hub, 1, "slow").await.expect("logged in");
         hub.send(Command::Request(Input::SubscribeAll { conn: ConnId(1) }))

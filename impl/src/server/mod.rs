@@ -19,6 +19,7 @@ mod connection;
 mod encode;
 mod http;
 mod hub;
+mod instrument;
 mod listener;
 mod outbox;
 
@@ -34,12 +35,13 @@ use tracing::{error, info, warn};
 
 pub use encode::json_text;
 pub use http::{HEALTH_PATH, WEBSOCKET_PATH};
+pub use instrument::Instrument;
 pub use listener::Listener;
 pub use outbox::CloseReason;
 
 use crate::auth::{self, Authenticator};
 use crate::config::Config;
-use crate::core::ConnId;
+use crate::core::{ConnId, SessionTracker, Sessions};
 
 /// How long shutdown waits for connections to say goodbye before cutting them off.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -92,13 +94,32 @@ fn websocket_config(config: &Config) -> WebSocketConfig {
 /// Runs a server on `listener` until `shutdown` completes, then closes every connection with a
 /// close frame and returns.
 pub async fn serve<L: Listener>(
-    mut listener: L,
+    listener: L,
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServerError> {
+    serve_with(listener, config, shutdown, Sessions::default(), ()).await
+}
+
+/// [`serve`], deciding transitions with `tracker` and reporting the hub's work to
+/// `instrument`. The simulator uses this to record a commit log, and to run deliberately wrong
+/// servers in its own tests.
+pub async fn serve_with<L, S, I>(
+    mut listener: L,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send,
+    tracker: S,
+    instrument: I,
+) -> Result<(), ServerError>
+where
+    L: Listener,
+    S: SessionTracker + Send + 'static,
+    I: Instrument,
+{
     config.check()?;
     let authenticator = auth::from_config(&config.auth)?;
-    let (hub, hub_task) = hub::spawn(config.limits.core(), config.visibility.core());
+    let limits = config.limits.core();
+    let (hub, hub_task) = hub::spawn(limits, config.visibility.core(), tracker, instrument);
     let (stop, stopped) = watch::channel(false);
     let ws_config = websocket_config(&config);
     let shared = Arc::new(Shared {
