@@ -94,6 +94,15 @@ impl Model {
             .collect()
     }
 
+    /// Whether any connection would hear of a transition of `user` (R7): a subscriber of
+    /// everyone that may see the user, or a subscriber of the user.
+    pub fn is_watched(&self, user: &str) -> bool {
+        self.conns.values().any(|c| {
+            (c.subscribed_to_all && self.visibility.may_see(viewer(&c.session), user))
+                || c.subscribed_names.contains(user)
+        })
+    }
+
     /// R21: true when the model holds nothing at all (no connection, so no user, no subscription).
     pub fn is_empty(&self) -> bool {
         self.conns.is_empty()

@@ -78,6 +78,55 @@ pub fn input(input: &model::Input) -> core::Input {
     }
 }
 
+/// The model input equal to a core input (for logs recorded at the server).
+pub fn model_input(input: &core::Input) -> model::Input {
+    let c = |conn: core::ConnId| model::ConnId(conn.0);
+    match input.clone() {
+        core::Input::Open(conn) => model::Input::Open(c(conn)),
+        core::Input::Close(conn) => model::Input::Close(c(conn)),
+        core::Input::Login { conn, user } => model::Input::Login {
+            conn: c(conn),
+            user,
+        },
+        core::Input::SubscribeAll { conn } => model::Input::SubscribeAll { conn: c(conn) },
+        core::Input::UnsubscribeAll { conn } => model::Input::UnsubscribeAll { conn: c(conn) },
+        core::Input::Subscribe {
+            conn,
+            correlation_id,
+            names,
+        } => model::Input::Subscribe {
+            conn: c(conn),
+            correlation_id,
+            names,
+        },
+        core::Input::Unsubscribe {
+            conn,
+            correlation_id,
+            names,
+        } => model::Input::Unsubscribe {
+            conn: c(conn),
+            correlation_id,
+            names,
+        },
+        core::Input::QueryAll {
+            conn,
+            correlation_id,
+        } => model::Input::QueryAll {
+            conn: c(conn),
+            correlation_id,
+        },
+        core::Input::Query {
+            conn,
+            correlation_id,
+            names,
+        } => model::Input::Query {
+            conn: c(conn),
+            correlation_id,
+            names,
+        },
+    }
+}
+
 fn request(request: core::Request) -> model::Request {
     match request {
         core::Request::Login => model::Request::Login,
