@@ -6,6 +6,7 @@
 //! renders a scenario as text a person can read.
 
 pub mod adapter;
+pub mod interop;
 pub mod raw;
 pub mod schedule;
 pub mod transcript;
