@@ -269,10 +269,16 @@ impl Config {
             path: path.to_owned(),
             source,
         })?;
-        let config: Config = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        let mut config: Config = toml::from_str(&text).map_err(|source| ConfigError::Parse {
             path: path.to_owned(),
             source,
         })?;
+        // A relative users file is found beside the configuration, wherever the server starts.
+        if let AuthConfig::File { users_file } = &mut config.auth {
+            if let (true, Some(dir)) = (users_file.is_relative(), path.parent()) {
+                *users_file = dir.join(&*users_file);
+            }
+        }
         config.check()?;
         Ok(config)
     }
