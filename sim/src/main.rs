@@ -31,7 +31,8 @@ enum Command {
         /// Parallel simulations (each is single-threaded and deterministic).
         #[arg(long, default_value_t = 2)]
         jobs: usize,
-        /// Also run every seed a second time and compare trace digests.
+        /// Also run every seed a second time, and once in a child process, and compare trace
+        /// digests.
         #[arg(long)]
         check_determinism: bool,
         #[command(flatten)]
@@ -325,7 +326,9 @@ fn campaign(seeds: Range<u64>, jobs: usize, check_determinism: bool, shape: &Sha
                 }
                 let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
                 let failed = lock(&failures).len();
-                eprint!("\r[{finished}/{total}] seeds run, {failed} failed ");
+                let filled = (finished as u64 * 30 / total) as usize;
+                let bar = format!("{}{}", "#".repeat(filled), ".".repeat(30 - filled));
+                eprint!("\r[{bar}] {finished}/{total} seeds, {failed} failed ");
                 let _ = std::io::stderr().flush();
             });
         }
