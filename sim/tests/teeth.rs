@@ -8,9 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use rollcall::core::{
-    ConnId, EventKind, Input, Output, SessionTracker, Sessions, Transition, UserName,
-};
+use rollcall::core::{ConnId, EventKind, Input, Output, SessionTracker};
 use rollcall::server::CloseReason;
 use rollcall_sim::shrink::shrink;
 use rollcall_sim::{run, Params, Schedule, Tap, Variant};
@@ -78,30 +76,13 @@ fn caught(variant: Arc<dyn Variant>, oracles: &[&str]) -> Schedule {
 /// Reports a leave whenever any device of a user closes (the multi-device rule broken).
 struct LeaveOnAnyClose;
 
-struct LeaveOnAnyCloseTracker(Sessions);
-
-impl SessionTracker for LeaveOnAnyCloseTracker {
-    fn session_started(&mut self, user: &str) -> (UserName, Option<Transition>) {
-        self.0.session_started(user)
-    }
-
-    fn session_ended(&mut self, user: &UserName) -> Option<Transition> {
-        self.0.session_ended(user);
-        Some(Transition::Left(user.clone()))
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
 impl Variant for LeaveOnAnyClose {
     fn name(&self) -> &str {
         "leave-on-any-close"
     }
 
     fn tracker(&self) -> Box<dyn SessionTracker + Send> {
-        Box::new(LeaveOnAnyCloseTracker(Sessions::default()))
+        Box::<rollcall_conformance::wrong::LeaveOnAnyClose>::default()
     }
 }
 

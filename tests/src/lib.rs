@@ -10,3 +10,4 @@ pub mod interop;
 pub mod raw;
 pub mod schedule;
 pub mod transcript;
+pub mod wrong;

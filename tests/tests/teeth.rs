@@ -6,27 +6,8 @@ use std::panic;
 
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
-use rollcall::core::{SessionTracker, Sessions, Transition, UserName};
 use rollcall_conformance::schedule::{show, CoreAgainstModel, PresenceMachine};
-
-/// Counts sessions correctly but announces a leave on every close: the classic multi-device bug.
-#[derive(Default)]
-struct LeaveOnAnyClose(Sessions);
-
-impl SessionTracker for LeaveOnAnyClose {
-    fn session_started(&mut self, user: &str) -> (UserName, Option<Transition>) {
-        self.0.session_started(user)
-    }
-
-    fn session_ended(&mut self, user: &UserName) -> Option<Transition> {
-        self.0.session_ended(user);
-        Some(Transition::Left(user.clone()))
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
+use rollcall_conformance::wrong::LeaveOnAnyClose;
 
 #[test]
 fn a_leave_on_any_close_is_caught_and_shrunk_to_at_most_six_steps() {
