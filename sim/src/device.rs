@@ -86,24 +86,8 @@ pub async fn run_device(
         }
     }
     wait_until(timing.close_ms, &mut session, &host, &recorder).await;
-    if let Some(s) = session.take() {
-        drain(
-            &mut Some(s).as_mut().map(|s| &mut s.events),
-            &host,
-            &recorder,
-        );
-    }
     close(&mut session, &host, &recorder).await;
     Ok(())
-}
-
-/// Records every event already received.
-fn drain(events: &mut Option<&mut Events>, host: &str, recorder: &Recorder) {
-    if let Some(events) = events {
-        while let Some(event) = events.try_recv() {
-            record_event(event, host, recorder);
-        }
-    }
 }
 
 fn record_event(event: ClientEvent, host: &str, recorder: &Recorder) {
