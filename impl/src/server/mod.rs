@@ -16,12 +16,12 @@
 //! background, which is what the binary and the tests use.
 
 mod connection;
-mod encode;
+pub mod encode;
 mod http;
 mod hub;
 mod instrument;
 mod listener;
-mod outbox;
+pub mod outbox;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -37,7 +37,7 @@ pub use encode::json_text;
 pub use http::{HEALTH_PATH, WEBSOCKET_PATH};
 pub use instrument::Instrument;
 pub use listener::Listener;
-pub use outbox::CloseReason;
+pub use outbox::{CloseReason, Outbox};
 
 use crate::auth::{self, Authenticator};
 use crate::config::Config;
