@@ -79,7 +79,7 @@ struct Shared {
 fn websocket_config(config: &Config) -> WebSocketConfig {
     let max = config.limits.max_message_bytes;
     let mut ws = WebSocketConfig::default();
-    ws.read_buffer_size = 4 * 1024;
+    ws.read_buffer_size = 1024;
     ws.write_buffer_size = 16 * 1024;
     ws.max_write_buffer_size = config
         .limits
