@@ -35,7 +35,9 @@ pub use limits::{Limits, NameError};
 pub use roster::Roster;
 pub use sessions::{SessionTracker, Sessions, Transition};
 pub use subscriptions::Subscriptions;
-pub use types::{ConnId, Event, EventKind, Input, Output, Rejection, Reply, Request, UserName};
+pub use types::{
+    ConnId, Event, EventKind, Input, Output, Rejection, Reply, Request, UserList, UserName,
+};
 pub use visibility::Visibility;
 
 /// Who a connection is logged in as.
@@ -391,9 +393,8 @@ impl<S: SessionTracker> Core<S> {
         else {
             return;
         };
-        let users = self
-            .roster
-            .visible_to(identity.viewer().map(|u| &**u), &self.visibility);
+        let viewer = identity.viewer().cloned();
+        let users = self.roster.visible_to(viewer.as_deref(), &self.visibility);
         out.push(Output::Reply {
             to: conn,
             reply: Reply::QueryAllResult {

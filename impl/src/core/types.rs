@@ -74,6 +74,71 @@ pub enum Input {
     },
 }
 
+/// The users of a getAll() answer: a shared, sorted list, possibly minus one entry (the
+/// caller's own user).
+///
+/// When everyone sees everyone, every caller's answer is the same sorted snapshot of the
+/// roster but for the caller itself; sharing the snapshot (one reference count) and naming the
+/// entry to skip means a getAll() of 100 000 users neither copies nor counts 100 000 names,
+/// and the snapshot is rebuilt only after the roster changes.
+#[derive(Clone)]
+pub struct UserList {
+    names: Arc<[UserName]>,
+    skip: Option<usize>,
+}
+
+impl UserList {
+    /// `names` without the entry at `skip`, if any.
+    pub fn new(names: Arc<[UserName]>, skip: Option<usize>) -> Self {
+        let skip = skip.filter(|&i| i < names.len());
+        UserList { names, skip }
+    }
+
+    /// The names in order, as the two runs around the skipped entry.
+    pub fn runs(&self) -> (&[UserName], &[UserName]) {
+        match self.skip {
+            Some(i) => (&self.names[..i], &self.names[i + 1..]),
+            None => (&self.names[..], &[]),
+        }
+    }
+
+    /// The names in order.
+    pub fn iter(&self) -> impl Iterator<Item = &UserName> {
+        let (first, second) = self.runs();
+        first.iter().chain(second)
+    }
+
+    /// How many names.
+    pub fn len(&self) -> usize {
+        self.names.len() - usize::from(self.skip.is_some())
+    }
+
+    /// True when there are no names.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether both lists are views of the same shared names.
+    #[cfg(test)]
+    pub(crate) fn shares_names_with(&self, other: &UserList) -> bool {
+        Arc::ptr_eq(&self.names, &other.names)
+    }
+}
+
+impl std::fmt::Debug for UserList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for UserList {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for UserList {}
+
 /// Which request a rejection or denial answers; the shell turns it into `originalAction`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Request {
@@ -168,7 +233,7 @@ pub enum Reply {
         /// The request's correlation id, if it had one.
         correlation_id: Option<String>,
         /// The users.
-        users: Vec<UserName>,
+        users: UserList,
     },
     /// Name -> online for each distinct visible name, in request order (R9).
     QueryResult {

@@ -58,6 +58,8 @@ struct Fields<'a, S> {
     is_ack: bool,
     name: &'a str,
     names: &'a [S],
+    /// Further names, written after `names`.
+    more_names: &'a [S],
 }
 
 impl<'a> Fields<'a, &'static str> {
@@ -72,6 +74,7 @@ impl<'a> Fields<'a, &'static str> {
             is_ack: false,
             name: "",
             names: NO_NAMES,
+            more_names: NO_NAMES,
         }
     }
 
@@ -86,6 +89,7 @@ impl<'a> Fields<'a, &'static str> {
             is_ack: self.is_ack,
             name: self.name,
             names,
+            more_names: &[],
         }
     }
 }
@@ -96,6 +100,7 @@ impl<S: AsRef<str>> Fields<'_, S> {
         let names: usize = self
             .names
             .iter()
+            .chain(self.more_names)
             .map(|name| wire::bytes_entry_len(NAMES, name.as_ref().len()))
             .sum();
         wire::int32_field_len(ACTION, self.action as i32)
@@ -117,7 +122,7 @@ impl<S: AsRef<str>> Fields<'_, S> {
         wire::put_bool_field(buf, IS_ERROR, self.is_error);
         wire::put_bool_field(buf, IS_ACK, self.is_ack);
         wire::put_str_field(buf, NAME, self.name);
-        for name in self.names {
+        for name in self.names.iter().chain(self.more_names) {
             wire::put_bytes_entry(buf, NAMES, name.as_ref().as_bytes());
         }
     }
@@ -169,12 +174,23 @@ pub fn query_all_response<S: AsRef<str>>(names: &[S]) -> Bytes {
 /// The official client sends QUERY_ALL without one, and then the answer is byte for byte the
 /// real server's; a client that does send one can tell concurrent answers apart.
 pub fn query_all_response_to<S: AsRef<str>>(correlation_id: &str, names: &[S]) -> Bytes {
-    Fields {
+    query_all_response_of_runs(correlation_id, names, &[])
+}
+
+/// [`query_all_response_to`] for names given as two consecutive runs (a sorted list with one
+/// entry left out), written straight from both without gathering them first.
+pub fn query_all_response_of_runs<S: AsRef<str>>(
+    correlation_id: &str,
+    first: &[S],
+    second: &[S],
+) -> Bytes {
+    let mut fields = Fields {
         correlation_id,
         ..Fields::new(PresenceAction::QueryAllResponse)
     }
-    .with_names(names)
-    .frame()
+    .with_names(first);
+    fields.more_names = second;
+    fields.frame()
 }
 
 /// The answer to QUERY: `{action: QUERY_RESPONSE, data, correlationId}`, where `data_json` is

@@ -73,7 +73,14 @@ pub fn reply(reply: &Reply, client_data: Option<&str>) -> Bytes {
         Reply::QueryAllResult {
             correlation_id,
             users,
-        } => presence::query_all_response_to(correlation_id.as_deref().unwrap_or(""), users),
+        } => {
+            let (first, second) = users.runs();
+            presence::query_all_response_of_runs(
+                correlation_id.as_deref().unwrap_or(""),
+                first,
+                second,
+            )
+        }
         Reply::QueryResult {
             correlation_id,
             online,
@@ -149,7 +156,7 @@ mod tests {
         );
         let all = Reply::QueryAllResult {
             correlation_id: None,
-            users: vec!["bob".into()],
+            users: crate::core::UserList::new(vec!["alice".into(), "bob".into()].into(), Some(0)),
         };
         assert_eq!(hex(&reply(&all, None)), "0b10071a0708034a03626f62");
         let join = Event {
