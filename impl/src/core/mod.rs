@@ -269,6 +269,29 @@ impl<S: SessionTracker> Core<S> {
         Ok(distinct.into_iter().collect())
     }
 
+    /// R16, R17: the viewer and the distinct names of a request that lists names, or `None`
+    /// once the request has been answered with a rejection (or ignored, R1).
+    fn named_request(
+        &self,
+        conn: ConnId,
+        request: Request,
+        correlation_id: &str,
+        names: Vec<String>,
+        out: &mut Vec<Output>,
+    ) -> Option<(Option<UserName>, Vec<String>)> {
+        let viewer = self
+            .requester(conn, request, Some(correlation_id), out)?
+            .viewer()
+            .cloned();
+        match self.distinct_names(names) {
+            Ok(names) => Some((viewer, names)),
+            Err(reason) => {
+                self.reject(conn, request, correlation_id.to_string(), reason, out);
+                None
+            }
+        }
+    }
+
     /// R10, R15: subscribe to everyone; a repeat is noted; both acked; no state is sent.
     fn subscribe_all(&mut self, conn: ConnId, out: &mut Vec<Output>) {
         let Some(identity) = self.requester(conn, Request::SubscribeAll, None, out) else {
@@ -311,16 +334,10 @@ impl<S: SessionTracker> Core<S> {
         names: Vec<String>,
         out: &mut Vec<Output>,
     ) {
-        let Some(identity) = self.requester(conn, Request::Subscribe, Some(&correlation_id), out)
+        let Some((viewer, names)) =
+            self.named_request(conn, Request::Subscribe, &correlation_id, names, out)
         else {
             return;
-        };
-        let viewer = identity.viewer().cloned();
-        let names = match self.distinct_names(names) {
-            Ok(names) => names,
-            Err(reason) => {
-                return self.reject(conn, Request::Subscribe, correlation_id, reason, out)
-            }
         };
         let mut notices = Vec::new();
         let mut additions = Vec::new();
@@ -365,17 +382,10 @@ impl<S: SessionTracker> Core<S> {
         names: Vec<String>,
         out: &mut Vec<Output>,
     ) {
-        if self
-            .requester(conn, Request::Unsubscribe, Some(&correlation_id), out)
-            .is_none()
-        {
+        let Some((_, names)) =
+            self.named_request(conn, Request::Unsubscribe, &correlation_id, names, out)
+        else {
             return;
-        }
-        let names = match self.distinct_names(names) {
-            Ok(names) => names,
-            Err(reason) => {
-                return self.reject(conn, Request::Unsubscribe, correlation_id, reason, out)
-            }
         };
         for name in &names {
             self.subscriptions.unfollow(conn, name);
@@ -413,14 +423,10 @@ impl<S: SessionTracker> Core<S> {
         names: Vec<String>,
         out: &mut Vec<Output>,
     ) {
-        let Some(identity) = self.requester(conn, Request::Query, Some(&correlation_id), out)
+        let Some((viewer, names)) =
+            self.named_request(conn, Request::Query, &correlation_id, names, out)
         else {
             return;
-        };
-        let viewer = identity.viewer().cloned();
-        let names = match self.distinct_names(names) {
-            Ok(names) => names,
-            Err(reason) => return self.reject(conn, Request::Query, correlation_id, reason, out),
         };
         let mut online = Vec::with_capacity(names.len());
         for name in names {
