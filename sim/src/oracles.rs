@@ -271,10 +271,13 @@ fn alternation(host: &str, notes: &[(u64, &Note)]) -> Option<Violation> {
                 user,
                 online,
                 everyone,
-            } if last.insert((user.clone(), *everyone), *online) == Some(*online) => {
-                let what = if *online { "joins" } else { "leaves" };
-                let detail = format!("{host} received two {what} of {user} in a row");
-                return Some(Violation::new("alternation", *t, detail));
+            } => {
+                let previous = last.insert((user.clone(), *everyone), *online);
+                if previous == Some(*online) {
+                    let what = if *online { "joins" } else { "leaves" };
+                    let detail = format!("{host} received two {what} of {user} in a row");
+                    return Some(Violation::new("alternation", *t, detail));
+                }
             }
             Note::Connected
             | Note::Reconnected
